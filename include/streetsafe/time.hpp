@@ -26,6 +26,7 @@ enum class TimePrecision : std::uint8_t {
     second = 4, ///< to the second or finer
 };
 
+/// "none", "month", "day", "minute" or "second"; throws InvalidInput for a value outside the enum.
 std::string_view to_string(TimePrecision p);
 
 /// A parsed time: a single instant (end == start) or a from/to range, both ends inclusive,
@@ -37,25 +38,46 @@ struct TimeRange {
     TimePrecision precision = TimePrecision::none;
 };
 
-/// Parses one time field. Accepted forms:
-///   - ISO 8601: `YYYY-MM-DD`, `YYYY-MM-DDThh:mm[:ss[.fff]]` (also with a space for `T`), with an
-///     optional `Z` or `±hh[:mm]` offset; an instant with an offset is converted to the zone's local
-///     time, one without is taken as local time already;
-///   - `MM/DD/YYYY hh:mm[:ss] AM|PM` and `MM/DD/YYYY HH:mm[:ss]`;
+/// Parses one time field. Accepted forms (surrounding white space is ignored):
+///   - ISO 8601: `YYYY-MM-DD`, `YYYY-MM-DDThh:mm[:ss[.fff]]` (also with a space or `t` for `T`;
+///     any number of fraction digits, `.` or `,`, truncated to the second), with an optional `Z`
+///     or `±hh[[:]mm]` offset; an instant with an offset is converted to the zone's local time,
+///     one without is taken as local time already (so DST gaps and overlaps need no resolving);
+///   - `MM/DD/YYYY hh:mm[:ss] AM|PM` (AM/PM in any case, space before it optional, 12 AM = 00 h,
+///     12 PM = 12 h), `MM/DD/YYYY HH:mm[:ss]` (24 h) and `MM/DD/YYYY`; month, day and hour may
+///     have one digit (`3/7/2017 9:05 PM`), minutes and seconds always have two;
 ///   - `YYYY-MM` (month precision);
-///   - a range `A/B` of two of the above (ISO 8601 interval), or `between A and B`.
-/// Returns std::nullopt for anything else (the caller reports the row). `zone` is an IANA name.
+///   - a range `A/B` of two ISO forms above (ISO 8601 interval; no durations, no abbreviated end),
+///     or `between A and B` of any two forms above (case-insensitive).
+/// Field values are checked strictly: month 1-12, a day that exists in that month, hour 0-23,
+/// minute and second 0-59 (no leap second, no 24:00), years of exactly four digits.
+/// Precision: `second` when seconds are given, `minute` when not, `day` / `month` for the date-only
+/// forms, whose range spans the whole day / month. A range takes the start of A, the end of B and
+/// the coarser precision of the two; one whose end precedes its start (in local wall time, which
+/// also rejects an offset-given range that crosses a DST fall-back backwards) gives std::nullopt.
+/// Returns std::nullopt for anything else (the caller reports the row); never throws for bad
+/// text. `zone` is an IANA name; throws InvalidInput when it is unknown. The last zone looked up is
+/// cached per thread, so calling this per row with the same zone is cheap.
+/// Limitation: date's reader of the OS tz database uses only the explicit transitions stored in
+/// the zone files, which end in 2037, so an instant with an offset after 2037 is converted with
+/// the zone's last offset (standard time, no DST).
 std::optional<TimeRange> parse_time(std::string_view text, std::string_view zone);
 
 /// Throws InvalidInput naming the zone when `zone` is not a known IANA time zone. Call it once
 /// before parsing many rows.
 void validate_time_zone(std::string_view zone);
 
-/// Formats local seconds as ISO 8601 without offset (`YYYY-MM-DDThh:mm:ss`), or `YYYY-MM` /
-/// `YYYY-MM-DD` for coarser precisions. `no_time` gives an empty string.
+/// Formats local seconds as ISO 8601 without offset (`YYYY-MM-DDThh:mm:ss`), or `YYYY-MM-DDThh:mm`
+/// / `YYYY-MM-DD` / `YYYY-MM` for coarser precisions (the finer fields are dropped, not rounded),
+/// so parse_time reads the result back at the same precision. Years outside 0000-9999 are written
+/// in ISO 8601's expanded form (`+10000-01-01`, `-0001-01-01`). `no_time` and precision `none`
+/// give an empty string. Throws InvalidInput when `t` lies outside the years -32767 to 32767 or
+/// `precision` is not a TimePrecision value.
 std::string format_time(LocalSeconds t, TimePrecision precision = TimePrecision::second);
 
-/// Local civil seconds from calendar fields (no zone involved).
+/// Local civil seconds from calendar fields (no zone involved). Throws InvalidInput naming the
+/// field when one is out of range: year -32767 to 32767, month 1-12, a day that exists in that
+/// month, hour 0-23, minute and second 0-59.
 LocalSeconds local_seconds(int year, unsigned month, unsigned day, int hour = 0, int minute = 0,
                            int second = 0);
 
