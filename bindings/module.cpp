@@ -1,3 +1,23 @@
-#include <pybind11/pybind11.h>
+// streetsafe._core: the compiled half of the Python package. It holds no logic: each bind_<area>
+// file exposes one capability of the C++ library; the pure-Python package (streetsafe/) gives it
+// Pythonic names, docstrings and the pandas / geopandas / matplotlib adapters.
 
-PYBIND11_MODULE(_core, m) { m.doc() = "streetsafe compiled core"; }
+#include <pybind11/stl.h>
+
+#include "bindings.hpp"
+#include "streetsafe/version.hpp"
+
+PYBIND11_MODULE(_core, m) {
+    namespace py = pybind11;
+    using namespace streetsafe::python;
+    m.doc() = "streetsafe compiled core (private: use the streetsafe package)";
+    m.attr("__version__") = streetsafe::version();
+    m.def("versions", &streetsafe::versions,
+          "The library's version and those of GDAL, GEOS, PROJ and Boost, as (name, version) pairs.");
+    bind_errors(m);
+    bind_time(m);
+    bind_crs(m);
+    bind_incidents(m);
+    bind_grid(m);
+    bind_kde(m);
+}

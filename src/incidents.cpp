@@ -264,9 +264,18 @@ Incidents finish(Staging&& s, const Crs& source_crs, const std::string& working_
     if (!working_definition.empty()) {
         working = resolve_crs(working_definition);
     } else {
-        if (good == 0)
-            throw InvalidInput(report.source + ": no row has a usable coordinate, so no working CRS can be chosen (" +
-                               std::to_string(report.skipped.size()) + " rows skipped)");
+        if (good == 0) {
+            std::string reasons;
+            std::vector<SkipReason> seen;
+            for (const auto& k : report.skipped) {
+                if (std::find(seen.begin(), seen.end(), k.reason) != seen.end()) continue;
+                seen.push_back(k.reason);
+                reasons += (reasons.empty() ? "" : ", ") + std::to_string(report.count(k.reason)) + " " +
+                           std::string(to_string(k.reason));
+            }
+            throw InvalidInput(report.source + ": no incident left to load from " + std::to_string(report.rows_read) +
+                               " rows" + (reasons.empty() ? "" : " (" + reasons + ")"));
+        }
         // The median is robust to the stray far-away geocodes real data carry.
         std::vector<double> glon, glat;
         for (std::size_t i = 0; i < n; ++i)

@@ -1,0 +1,76 @@
+"""streetsafe: hotspots of violent incidents, from geocoded records to density rasters.
+
+Read incidents from a file (:func:`read_incidents`), arrays (:func:`incidents_from_arrays`) or
+a pandas / geopandas data frame (:func:`from_dataframe`), compute a kernel density
+(:func:`kde`) and write it as a GeoTIFF for QGIS (:meth:`Grid.to_geotiff`)::
+
+    import numpy as np
+    import streetsafe as ss
+
+    incidents = ss.read_incidents("data/demo_incidents.csv")
+    print(incidents.report)                  # rows skipped, and why
+    grid = ss.kde(incidents, bandwidth=250, cell=25)
+    density = np.asarray(grid)               # (rows, cols) view, no copy
+    grid.to_geotiff("hotspots.tif")
+
+Arrays are shared with the C++ library without copies; computations release the GIL. pandas,
+geopandas and matplotlib are imported only by the functions that need them.
+"""
+
+from __future__ import annotations
+
+from typing import Dict
+
+from . import _core
+from ._core import Cancelled, CrsError, Error, InvalidInput, IoError
+from ._grid import Grid, layer_bounds, read_raster
+from ._incidents import (
+    SKIP_REASONS,
+    Incidents,
+    LoadReport,
+    from_dataframe,
+    incidents_from_arrays,
+    read_incidents,
+)
+from ._kde import KERNELS, kde
+from ._time import TimePrecision, TimeRange, parse_time
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "Cancelled",
+    "CrsError",
+    "Error",
+    "Grid",
+    "Incidents",
+    "InvalidInput",
+    "IoError",
+    "KERNELS",
+    "LoadReport",
+    "SKIP_REASONS",
+    "TimePrecision",
+    "TimeRange",
+    "__version__",
+    "crs_info",
+    "from_dataframe",
+    "incidents_from_arrays",
+    "kde",
+    "layer_bounds",
+    "parse_time",
+    "read_incidents",
+    "read_raster",
+    "versions",
+]
+
+
+def versions() -> Dict[str, str]:
+    """Versions of streetsafe and of the libraries it runs with: streetsafe, GDAL, GEOS, PROJ,
+    Boost (as h3-py and osmium report them)."""
+    return dict(_core.versions())
+
+
+def crs_info(definition: str) -> Dict[str, object]:
+    """A CRS resolved through PROJ (``"EPSG:27700"``, WKT, PROJJSON, a PROJ string): a dict of
+    ``name``, ``authority``, ``wkt``, ``projected``, ``geographic``, ``metres_per_unit`` and
+    ``area_of_use`` (west, south, east, north)."""
+    return _core.crs_info(definition)
