@@ -19,6 +19,11 @@ void bind_crs(py::module_& m);
 void bind_incidents(py::module_& m);
 void bind_grid(py::module_& m);
 void bind_kde(py::module_& m);
+void bind_io(py::module_& m);
+void bind_hotspots(py::module_& m);
+void bind_areas(py::module_& m);
+void bind_presets(py::module_& m);
+void bind_evaluate(py::module_& m);
 
 /// A 1-D numpy view of `values` that shares its memory; `owner` (the Python object holding the
 /// vector) becomes the array's base and so stays alive as long as the view. Read-only unless

@@ -20,4 +20,9 @@ PYBIND11_MODULE(_core, m) {
     bind_incidents(m);
     bind_grid(m);
     bind_kde(m);
+    bind_io(m);
+    bind_areas(m);
+    bind_hotspots(m);
+    bind_presets(m);
+    bind_evaluate(m);
 }

@@ -1,8 +1,8 @@
 // Kernel density estimation on a grid.
 //
-// The production path (KdeMethod::exact) scatters each incident's kernel over the cells its
-// support covers; it is exact to rounding (each cell receives the terms the brute-force sum adds)
-// and deterministic:
+// The production path (KdeMethod::exact) adds each incident's kernel to the cells its support
+// covers; it is exact to rounding (each cell receives the terms the brute-force sum adds) and
+// deterministic:
 //   - the incidents are sorted by row, then by x, y and weight: a total order on their values;
 //   - the grid is split into bands of rows, each written by one task only, which adds the incidents
 //     touching it in that order.
@@ -10,18 +10,28 @@
 // order, and the result is the same byte for byte. Incidents at the very same place are merged
 // (their weights summed, in that order) first: police.uk, for one, snaps incidents to shared points.
 //
-// Discrete normalisation divides an incident's samples by their sum over the infinite lattice of
-// cell centres. Per row of the support, the columns inside it form an interval around the point's
-// column, and the sum over it has a closed form in the prefix sums of u = dx²/h² and u² (quartic,
-// Epanechnikov, uniform) or of exp(−dx²/2σ²) (Gaussian, times the row's exp(−dy²/2σ²)): O(rows +
-// columns) per incident. The triangular kernel sums its intervals directly. When the support holds
-// no cell centre at all (a bandwidth well below the cell size) the incident's whole weight goes to
-// the cell containing it, in both methods.
+// Each row of a kernel is walked over a fixed range of columns around the incident's own (from a
+// table of the support's half-chords, conservative by a little), four columns at a time, and each
+// cell is masked by the exact test d² < R² that kernel_value() and the brute force apply: no square
+// root or search per row, and no branch in the inner loops.
 //
-// Each band recomputes the normalisation of the incidents it touches (the same arithmetic gives the
-// same value in every band), which is cheaper than a separate pass over memory. The inner loops are
-// written with GCC's vector extensions; on x86-64 an AVX2 build of them is chosen at run time (the
-// same IEEE operations on each element, so the same bytes; STREETSAFE_KDE_NO_AVX2=1 turns it off).
+// Discrete normalisation divides an incident's samples by their sum over the infinite lattice of
+// cell centres. For supports of up to 24 cells in radius that sum is taken term by term over the
+// same ranges, and the terms are kept to be scaled and added: the kernel is evaluated once. Wider
+// supports use closed forms per row instead, O(rows + columns) per incident: the centres inside
+// the support form an interval of columns around the incident's, found from the half-chord and
+// settled by the exact test, and the sum over it is n a² − 2a Σu + Σu² (quartic, u = dx²/h²,
+// a = 1 − dy²/h²), n a − Σu (Epanechnikov), n (uniform) or exp(−dy²/2σ²) Σ exp(−dx²/2σ²)
+// (Gaussian), with Σu and Σu² from running sums outward from the incident's column. The
+// triangular kernel sums its intervals. When the support holds no cell centre at all (a bandwidth
+// well below the cell size) the incident's whole weight goes to the cell containing it, in both
+// methods.
+//
+// Each band computes the normalisation of the incidents it touches (the same arithmetic gives the
+// same value in every band): with tall bands few incidents straddle two, and it saves a pass over
+// memory. The inner loops use GCC's vector extensions on four doubles; on x86-64 an AVX2 build of
+// the bands is chosen at run time. The lanes hold the same IEEE results either way, so the bytes
+// are the same; STREETSAFE_KDE_NO_AVX2=1 forces the portable build.
 
 #include "streetsafe/kde.hpp"
 
@@ -162,30 +172,118 @@ struct Point {
     std::int32_t row, col; ///< lattice cell containing the point; the row is the bands' sort key
 };
 
+constexpr int lanes = 4;
+
+#if defined(__GNUC__)
+template <int W>
+struct Native;
+template <>
+struct Native<2> { // SSE2 on x86-64, NEON on AArch64
+    typedef double D __attribute__((vector_size(16)));
+    typedef long long M __attribute__((vector_size(16)));
+};
+template <>
+struct Native<4> { // AVX2
+    typedef double D __attribute__((vector_size(32)));
+    typedef long long M __attribute__((vector_size(32)));
+};
+
+/// Four doubles, the width of the inner loops in every build, held as 4 / W native vectors of W
+/// lanes: one AVX2 register, or two SSE2 (or NEON) registers. Each lane computes the same IEEE
+/// operations either way, so the portable and AVX2 builds give the same bytes.
+template <int W>
+struct Chunk {
+    using D = typename Native<W>::D;
+    using M = typename Native<W>::M;
+    static constexpr int n = lanes / W;
+    D v[n];
+
+    STREETSAFE_INLINE static Chunk all(double x) {
+        Chunk c;
+        for (int i = 0; i < n; ++i) c.v[i] = D{} + x;
+        return c;
+    }
+    // One native vector at a time: a copy of the whole array would go through the stack.
+    STREETSAFE_INLINE static Chunk load(const double* p) {
+        Chunk c;
+        for (int i = 0; i < n; ++i) {
+            D t;
+            std::memcpy(&t, p + i * W, sizeof t);
+            c.v[i] = t;
+        }
+        return c;
+    }
+    STREETSAFE_INLINE void store(double* p) const {
+        for (int i = 0; i < n; ++i) {
+            const D t = v[i];
+            std::memcpy(p + i * W, &t, sizeof t);
+        }
+    }
+    STREETSAFE_INLINE Chunk& operator+=(const Chunk& o) {
+        for (int i = 0; i < n; ++i) v[i] += o.v[i];
+        return *this;
+    }
+    // Operands by reference: a 32-byte vector passed by value makes GCC note an ABI change.
+    STREETSAFE_INLINE friend Chunk operator+(const Chunk& a, const Chunk& b) {
+        Chunk c;
+        for (int i = 0; i < n; ++i) c.v[i] = a.v[i] + b.v[i];
+        return c;
+    }
+    STREETSAFE_INLINE friend Chunk operator-(const Chunk& a, const Chunk& b) {
+        Chunk c;
+        for (int i = 0; i < n; ++i) c.v[i] = a.v[i] - b.v[i];
+        return c;
+    }
+    STREETSAFE_INLINE friend Chunk operator*(const Chunk& a, const Chunk& b) {
+        Chunk c;
+        for (int i = 0; i < n; ++i) c.v[i] = a.v[i] * b.v[i];
+        return c;
+    }
+    /// This where a < b, +0.0 elsewhere.
+    STREETSAFE_INLINE Chunk where_less(const Chunk& a, const Chunk& b) const {
+        Chunk c;
+        for (int i = 0; i < n; ++i) c.v[i] = (D)((M)v[i] & (a.v[i] < b.v[i]));
+        return c;
+    }
+    STREETSAFE_INLINE double operator[](int lane) const { return v[lane / W][lane % W]; }
+};
+#endif
+
+/// Supports up to this many cells in radius have their lattice sums taken term by term over the
+/// cells the kernel is added to (as cheap as the closed forms up to about 20 cells, and the same
+/// loops); larger ones use the closed forms.
+constexpr std::int64_t direct_sum_reach = 24;
+
 /// Per-task scratch describing one point's kernel on the lattice: a window of columns [c0, c0 +
-/// width) with dx² and the kernel's column factor at each, and each row's interval of columns
-/// inside the support. `V` is the vector width of the inner loops, whose rows are padded to
-/// multiples of it inside the window.
-template <Kernel K, int V>
+/// width) around the point's column (window index `centre`), with dx² and the kernel's column
+/// factor at each. Rows are walked over the columns centre ± reach[|j|], padded to a multiple of
+/// `lanes` inside the window, and every column is masked by the exact test d² < R². W is the width
+/// of the native vectors the chunks of four columns are computed in.
+template <Kernel K, int W>
 struct Footprint {
-    std::int64_t pad = V + 1;    ///< window columns beyond the reach on each side
-    std::int64_t c0 = 0;         ///< lattice column of window index 0
+    std::int64_t pad = lanes + 1; ///< window columns beyond the reach on each side
+    std::int64_t c0 = 0;          ///< lattice column of window index 0
     std::size_t width = 0;
-    std::size_t anchor = 0;      ///< window index of the column nearest the point
-    double position = 0;         ///< the point's x in window columns, relative to the centres
-    std::vector<double> dx2;     ///< (centre_x − x)², m²
-    std::vector<double> aux;     ///< dx²/h² (polynomial kernels) or exp(−dx²/2σ²) (Gaussian)
-    /// Sums of aux (s1) and aux² (s2) outward from the anchor, for the lattice sums: at k <= anchor
-    /// over [k, anchor], at k > anchor over (anchor, k]. An interval's sum is then one addition of
-    /// positive terms, never a difference of long prefix sums (which loses digits when the
-    /// bandwidth is small against the cell and the far columns' u are large).
+    std::size_t centre = 0;       ///< window index of the point's column
+    std::vector<double> dx2;      ///< (centre_x − x)², m²
+    std::vector<double> aux;      ///< dx²/h² (polynomial kernels) or exp(−dx²/2σ²) (Gaussian)
+    std::vector<double> iota;     ///< 0, 1, 2, ... as doubles
+    std::vector<double> shapes;   ///< the shape on every row's range, from lattice_sum_direct()
+    std::vector<std::size_t> shape_start; ///< per row offset j, at j + max_row_offset
+
+    // For the closed forms (supports wider than direct_sum_reach).
+    std::size_t anchor = 0;       ///< window index of the column nearest the point
+    double position = 0;          ///< the point's x in window columns, relative to the centres
+    /// Sums of aux (s1) and aux² (s2) outward from the anchor: at k <= anchor over [k, anchor], at
+    /// k > anchor over (anchor, k]. An interval's sum is then one addition of positive terms, never
+    /// a difference of long prefix sums (which loses digits when the far columns' u are large).
     std::vector<double> s1, s2;
-    std::vector<double> iota;    ///< 0, 1, 2, ... as doubles
-    std::vector<double> row_dy2; ///< per row offset j, at j + max_row_offset
+    std::vector<double> row_dy2;  ///< per row offset j, at j + max_row_offset
     std::vector<std::int32_t> row_lo, row_hi; ///< window indices; lo > hi when the row is empty
 
     explicit Footprint(const Geometry& g) {
         width = std::size_t(2 * (g.reach[0] + pad) + 1);
+        centre = std::size_t(g.reach[0] + pad);
         dx2.resize(width);
         aux.resize(width);
         s1.resize(width);
@@ -196,12 +294,27 @@ struct Footprint {
         row_dy2.resize(slots);
         row_lo.resize(slots);
         row_hi.resize(slots);
+        if (g.reach[0] <= direct_sum_reach) {
+            shape_start.resize(slots);
+            std::size_t total = 0;
+            for (std::size_t slot = 0; slot < slots; ++slot) {
+                shape_start[slot] = total;
+                total += row_range(g, std::int64_t(slot) - g.max_row_offset()).second;
+            }
+            shapes.resize(total);
+        }
     }
 
-    /// The window of a point at x in lattice column `col`, and prefix sums when `sums`.
-    STREETSAFE_INLINE void columns(const Geometry& g, double x, std::int64_t col, bool sums) {
-        c0 = col - g.reach[0] - pad;
-        position = (x - g.ox) * g.inv_cell - 0.5 - double(c0);
+    /// dy² of row row + j for a point at y: double(row) + j is exact, so the centre is that of
+    /// Grid::centre_y bit for bit (and the test d² < R² agrees with kernel_value's).
+    STREETSAFE_INLINE static double dy2_of(const Geometry& g, double y, std::int64_t row, std::int64_t j) {
+        const double dy = g.oy - ((double(row) + double(j)) + 0.5) * g.cell - y;
+        return dy * dy;
+    }
+
+    /// The window of a point at x in lattice column `col`; with `closed`, what the closed forms need.
+    STREETSAFE_INLINE void columns(const Geometry& g, double x, std::int64_t col, bool closed) {
+        c0 = col - std::int64_t(centre);
         // double(c0) + k is exact, so these centres equal Grid::centre_x bit for bit.
         const double first = double(c0);
         double* __restrict d = dx2.data();
@@ -216,43 +329,155 @@ struct Footprint {
         } else {
             for (std::size_t k = 0; k < width; ++k) e[k] = d[k] * g.inv_h2;
         }
+        if (!closed) return;
+        position = (x - g.ox) * g.inv_cell - 0.5 - first;
         // The column nearest the point, where dx² is smallest: dx² grows monotonically away from it
         // on both sides, so each row's columns inside the support are one interval around it.
-        std::size_t best = std::size_t(col - c0);
+        std::size_t best = centre;
         if (d[best - 1] < d[best]) --best;
         if (d[best + 1] < d[best]) ++best;
         anchor = best;
-        if (sums) {
-            double a1 = 0, a2 = 0;
-            for (std::size_t k = anchor + 1; k-- > 0;) {
-                a1 += e[k];
-                a2 += e[k] * e[k];
-                s1[k] = a1;
-                s2[k] = a2;
-            }
-            a1 = a2 = 0;
-            for (std::size_t k = anchor + 1; k < width; ++k) {
-                a1 += e[k];
-                a2 += e[k] * e[k];
-                s1[k] = a1;
-                s2[k] = a2;
-            }
+        double a1 = 0, a2 = 0;
+        for (std::size_t k = anchor + 1; k-- > 0;) {
+            a1 += e[k];
+            a2 += e[k] * e[k];
+            s1[k] = a1;
+            s2[k] = a2;
+        }
+        a1 = a2 = 0;
+        for (std::size_t k = anchor + 1; k < width; ++k) {
+            a1 += e[k];
+            a2 += e[k] * e[k];
+            s1[k] = a1;
+            s2[k] = a2;
         }
     }
 
-    /// dy² and the interval of columns inside the support (d² < R²) of rows row + j, j in
-    /// [from, to], for a point at y in lattice row `row`.
-    STREETSAFE_INLINE void intervals(const Geometry& g, double y, std::int64_t row, std::int64_t from,
-                                     std::int64_t to) {
+    /// The window indices [lo, lo + n) walked in the row at offset j: centre ± reach[|j|], padded
+    /// to a multiple of `lanes` on the right (the pad leaves room).
+    STREETSAFE_INLINE std::pair<std::size_t, std::size_t> row_range(const Geometry& g, std::int64_t j) const {
+        const std::int64_t reach = g.reach[std::size_t(j < 0 ? -j : j)];
+        const auto n = std::size_t(2 * reach + 1 + lanes - 1) / std::size_t(lanes) * std::size_t(lanes);
+        return {centre - std::size_t(reach), n};
+    }
+
+    /// The shape (the kernel without its constant) over window columns [k, k + lanes) of the row
+    /// at squared distance dy2, zero where d² >= R².
+    struct Row {
+        double dy2;
+        double a; ///< 1 − dy²/h²
+        double e; ///< exp(−dy²/2σ²), Gaussian
+        Row(const Geometry& g, double d2y)
+            : dy2(d2y), a(1.0 - d2y * g.inv_h2), e(K == Kernel::gaussian ? std::exp(-d2y * g.inv_2s2) : 1.0) {}
+    };
+#if defined(__GNUC__)
+    using Lanes4 = Chunk<W>;
+    /// Everything the shape needs, broadcast to the four lanes once per row (and copied out of
+    /// `Geometry`, which the stores to the grid could otherwise alias).
+    struct Lanes {
+        Lanes4 dy2, a, e, radius2, inv_h;
+        Lanes(const Geometry& g, const Row& r)
+            : dy2(Lanes4::all(r.dy2)), a(Lanes4::all(r.a)), e(Lanes4::all(r.e)), radius2(Lanes4::all(g.radius2)),
+              inv_h(Lanes4::all(g.inv_h)) {}
+    };
+    STREETSAFE_INLINE void shape(const Lanes& l, std::size_t k, Lanes4& v) const {
+        const Lanes4 d2 = Lanes4::load(dx2.data() + k) + l.dy2;
+        const Lanes4 u = Lanes4::load(aux.data() + k);
+        if constexpr (K == Kernel::quartic) {
+            const Lanes4 t = l.a - u;
+            v = t * t;
+        } else if constexpr (K == Kernel::epanechnikov) {
+            v = l.a - u;
+        } else if constexpr (K == Kernel::triangular) {
+            double roots[lanes];
+            for (int i = 0; i < lanes; ++i) roots[i] = std::sqrt(d2[i]);
+            v = Lanes4::all(1.0) - Lanes4::load(roots) * l.inv_h;
+        } else if constexpr (K == Kernel::uniform) {
+            v = Lanes4::all(1.0);
+        } else {
+            v = l.e * u;
+        }
+        v = v.where_less(d2, l.radius2);
+    }
+#endif
+    /// One column of the shape, as each lane of the vector version computes it.
+    STREETSAFE_INLINE double shape1(const Geometry& g, const Row& r, std::size_t k) const {
+        const double d2 = dx2[k] + r.dy2;
+        double v;
+        if constexpr (K == Kernel::quartic) {
+            const double t = r.a - aux[k];
+            v = t * t;
+        } else if constexpr (K == Kernel::epanechnikov) {
+            v = r.a - aux[k];
+        } else if constexpr (K == Kernel::triangular) {
+            v = 1.0 - std::sqrt(d2) * g.inv_h;
+        } else if constexpr (K == Kernel::uniform) {
+            v = 1.0;
+        } else {
+            v = r.e * aux[k];
+        }
+        return d2 < g.radius2 ? v : 0.0;
+    }
+
+    /// Σ of the shape over the cells the kernel is added to, which hold every lattice centre inside
+    /// the support: the lattice sum, term by term. Eight running sums (two vectors of four lanes,
+    /// so that the additions pipeline), added together at the end in the same order in every build.
+    /// The shapes are kept in `shapes` (row offset j's at shape_start[j + max_row_offset]) for
+    /// add() to scale.
+    STREETSAFE_INLINE double lattice_sum_direct(const Geometry& g, double y, std::int64_t row) {
         const std::int64_t jmax = g.max_row_offset();
-        const auto first = std::size_t(from + jmax), last_slot = std::size_t(to + jmax);
+        double* kept = shapes.data();
+#if defined(__GNUC__)
+        Lanes4 even = Lanes4::all(0.0), odd = Lanes4::all(0.0);
+        for (std::int64_t j = -jmax; j <= jmax; ++j) {
+            const Lanes l(g, Row(g, dy2_of(g, y, row, j)));
+            const auto [lo, n] = row_range(g, j);
+            std::size_t k = lo;
+            for (; k + 2 * lanes <= lo + n; k += 2 * lanes) {
+                Lanes4 v, w;
+                shape(l, k, v);
+                shape(l, k + lanes, w);
+                even += v;
+                odd += w;
+                v.store(kept);
+                w.store(kept + lanes);
+                kept += 2 * lanes;
+            }
+            if (k < lo + n) {
+                Lanes4 v;
+                shape(l, k, v);
+                even += v;
+                v.store(kept);
+                kept += lanes;
+            }
+        }
+        const Lanes4 both = even + odd;
+        return (both[0] + both[1]) + (both[2] + both[3]);
+#else
+        double even[lanes] = {}, odd[lanes] = {};
+        for (std::int64_t j = -jmax; j <= jmax; ++j) {
+            const Row r(g, dy2_of(g, y, row, j));
+            const auto [lo, n] = row_range(g, j);
+            for (std::size_t k = lo; k < lo + n; ++k) {
+                const double v = shape1(g, r, k);
+                ((k - lo) / lanes % 2 == 0 ? even : odd)[(k - lo) % lanes] += v;
+                *kept++ = v;
+            }
+        }
+        return ((even[0] + odd[0]) + (even[1] + odd[1])) + ((even[2] + odd[2]) + (even[3] + odd[3]));
+#endif
+    }
+
+    /// For the closed forms: dy² and the interval of columns inside the support (d² < R²) of
+    /// every row of a point at y in lattice row `row`.
+    STREETSAFE_INLINE void intervals(const Geometry& g, double y, std::int64_t row) {
+        const std::int64_t jmax = g.max_row_offset();
+        const auto slots = std::size_t(2 * jmax + 1);
         // First every row's dy² and estimated ends from the circle's half-width, with no branch on
-        // them, so the square roots pipeline. double(row) + j is exact: the centres are those of
-        // Grid::centre_y bit for bit. position ± half >= 0 thanks to the pad: truncation is floor.
-        const double row_d = double(row) - double(jmax);
-        for (std::size_t slot = first; slot <= last_slot; ++slot) {
-            const double dy = g.oy - ((row_d + iota[slot]) + 0.5) * g.cell - y;
-            const double dy2 = dy * dy;
+        // them, so that the square roots pipeline (position ± half >= 0 thanks to the pad, so
+        // truncation is floor).
+        for (std::size_t slot = 0; slot < slots; ++slot) {
+            const double dy2 = dy2_of(g, y, row, std::int64_t(slot) - jmax);
             row_dy2[slot] = dy2;
             const double half = std::sqrt(std::max(g.radius2 - dy2, 0.0)) * g.inv_cell;
             row_lo[slot] = std::int32_t(position - half) + 1;
@@ -263,7 +488,7 @@ struct Footprint {
         const double* d = dx2.data();
         const auto a = std::int32_t(anchor);
         const auto last = std::int32_t(width - 1);
-        for (std::size_t slot = first; slot <= last_slot; ++slot) {
+        for (std::size_t slot = 0; slot < slots; ++slot) {
             const double dy2 = row_dy2[slot];
             auto inside = [&](std::int32_t k) { return d[k] + dy2 < g.radius2; };
             if (!inside(a)) {
@@ -284,11 +509,11 @@ struct Footprint {
         }
     }
 
-    /// Σ of the kernel's shape (without its constant) over the infinite lattice; needs columns()
-    /// with sums and intervals() over every row offset. Per row, a closed form over the interval
-    /// (Σ (a − u)² = n a² − 2a Σu + Σu² for the quartic); short intervals, where the closed form
-    /// would cancel (every u close to a), are summed term by term, as is the triangular kernel.
-    STREETSAFE_INLINE double lattice_sum(const Geometry& g) const {
+    /// The lattice sum from closed forms over each row's interval (Σ (a − u)² = n a² − 2a Σu + Σu²
+    /// for the quartic; Σ_row e_row Σ e_col for the Gaussian): O(rows + columns). Needs columns()
+    /// with `closed` and intervals(). Short intervals, where the closed form would cancel (every u
+    /// close to a), are summed term by term, as is the triangular kernel.
+    STREETSAFE_INLINE double lattice_sum_closed(const Geometry& g) const {
         double sum = 0;
         const auto slots = std::size_t(2 * g.max_row_offset() + 1);
         for (std::size_t slot = 0; slot < slots; ++slot) {
@@ -318,85 +543,11 @@ struct Footprint {
     }
 };
 
-#if defined(__GNUC__)
-template <int V>
-struct Vectors;
-template <>
-struct Vectors<2> {
-    typedef double Doubles __attribute__((vector_size(16)));
-    typedef long long Mask __attribute__((vector_size(16)));
-};
-template <>
-struct Vectors<4> {
-    typedef double Doubles __attribute__((vector_size(32)));
-    typedef long long Mask __attribute__((vector_size(32)));
-};
-#endif
-
-/// Adds s × shape(column) to out[0, n) for one row (a = 1 − dy²/h²). The columns are the row's
-/// interval inside the support, padded with a few columns beyond it to a multiple of V. Every
-/// column is masked by the exact test d² < R², so the padding adds +0.0 and each cell receives the
-/// same terms whatever V: the portable and AVX2 builds give the same bytes.
-template <Kernel K, int V>
-STREETSAFE_INLINE void add_row(double* __restrict out, const double* __restrict dx2, const double* __restrict aux,
-                               std::size_t n, double dy2, double radius2, double a, double inv_h, double s) {
-    std::size_t k = 0;
-#if defined(__GNUC__)
-    // V doubles at a time with GCC's vector extensions (SSE2 or AVX2 on x86-64, NEON on AArch64):
-    // the auto-vectoriser gives up on these loops (masks under -ftrapping-math, short trip counts).
-    using Doubles = typename Vectors<V>::Doubles;
-    using Mask = typename Vectors<V>::Mask;
-    const Doubles zero{};
-    const Doubles dy2_v = zero + dy2, radius2_v = zero + radius2, a_v = zero + a, inv_h_v = zero + inv_h,
-                  s_v = zero + s;
-    for (; k + V <= n; k += V) {
-        Doubles o, d2, v;
-        std::memcpy(&o, out + k, sizeof o);
-        std::memcpy(&d2, dx2 + k, sizeof d2);
-        d2 += dy2_v;
-        if constexpr (K == Kernel::quartic || K == Kernel::epanechnikov) {
-            Doubles u;
-            std::memcpy(&u, aux + k, sizeof u);
-            const Doubles t = a_v - u;
-            v = K == Kernel::quartic ? s_v * (t * t) : s_v * t;
-        } else if constexpr (K == Kernel::triangular) {
-            Doubles d{};
-            for (int i = 0; i < V; ++i) d[i] = std::sqrt(d2[i]);
-            v = s_v * ((zero + 1.0) - d * inv_h_v);
-        } else if constexpr (K == Kernel::uniform) {
-            v = s_v;
-        } else {
-            Doubles e;
-            std::memcpy(&e, aux + k, sizeof e);
-            v = s_v * e;
-        }
-        o += (Doubles)((Mask)v & (d2 < radius2_v));
-        std::memcpy(out + k, &o, sizeof o);
-    }
-#endif
-    for (; k < n; ++k) {
-        const double d2 = dx2[k] + dy2;
-        double v;
-        if constexpr (K == Kernel::quartic) {
-            const double t = a - aux[k];
-            v = s * (t * t);
-        } else if constexpr (K == Kernel::epanechnikov) {
-            v = s * (a - aux[k]);
-        } else if constexpr (K == Kernel::triangular) {
-            v = s * (1.0 - std::sqrt(d2) * inv_h);
-        } else if constexpr (K == Kernel::uniform) {
-            v = s;
-        } else {
-            v = s * aux[k];
-        }
-        out[k] += d2 < radius2 ? v : 0.0;
-    }
-}
-
 /// What every band needs to add kernels to the grid.
 struct Scatter {
     const Geometry& g;
     bool discrete;
+    bool closed;             ///< lattice sums from the closed forms (wide supports)
     double factor;           ///< density per m² → output
     double area;             ///< cell area, m²
     double continuous_scale; ///< kernel constant / h² × factor
@@ -406,53 +557,80 @@ struct Scatter {
     std::size_t band_rows;
     double* values;
 
-    /// Adds point p's kernel to grid rows [b0, b1).
-    template <Kernel K, int V>
-    STREETSAFE_INLINE void add(Footprint<K, V>& f, const Point& p, std::int64_t b0, std::int64_t b1) const {
+    /// Adds point p's kernel to grid rows [b0, b1). Its normalisation is computed by every band it
+    /// touches: the same arithmetic, so the same value, whichever band and task.
+    template <Kernel K, int W>
+    STREETSAFE_INLINE void add(Footprint<K, W>& f, const Point& p, std::int64_t b0, std::int64_t b1) const {
+        using F = Footprint<K, W>;
         const std::int64_t jmax = g.max_row_offset();
         const std::int64_t s0 = std::max<std::int64_t>(p.row - jmax, b0);
         const std::int64_t s1 = std::min<std::int64_t>(p.row + jmax, b1 - 1);
         if (s0 > s1) return;
-        f.columns(g, p.x, p.col, discrete);
+        f.columns(g, p.x, p.col, discrete && closed);
         double scale = p.weight * continuous_scale;
+        const bool kept = discrete && !closed; // lattice_sum_direct() kept the shapes
         if (discrete) {
-            f.intervals(g, p.y, p.row, -jmax, jmax);
-            const double sum = f.lattice_sum(g);
+            double sum;
+            if (closed) {
+                f.intervals(g, p.y, p.row);
+                sum = f.lattice_sum_closed(g);
+            } else {
+                sum = f.lattice_sum_direct(g, p.y, p.row);
+            }
             if (!(sum > 0)) { // no cell centre inside the support: the cell containing the point
                 if (p.row >= b0 && p.row < b1 && p.col >= 0 && p.col < g.cols)
                     values[std::size_t(p.row) * std::size_t(g.cols) + std::size_t(p.col)] += p.weight * factor / area;
                 return;
             }
             scale = p.weight * factor / (sum * area);
-        } else {
-            f.intervals(g, p.y, p.row, s0 - p.row, s1 - p.row);
         }
-        const std::int64_t window_end = f.c0 + std::int64_t(f.width) - 1;
         for (std::int64_t r = s0; r <= s1; ++r) {
-            const auto slot = std::size_t(r - p.row + jmax);
-            if (f.row_lo[slot] > f.row_hi[slot]) continue;
-            std::int64_t lo = std::max<std::int64_t>(f.c0 + f.row_lo[slot], 0);
-            std::int64_t hi = std::min<std::int64_t>(f.c0 + f.row_hi[slot], g.cols - 1);
+            const std::int64_t j = r - p.row;
+            const auto [first, n] = f.row_range(g, j);
+            // The row's window columns within the grid; a row cut by the grid's edge is padded
+            // inside the grid where it can be, else finished one column at a time.
+            std::int64_t lo = std::max<std::int64_t>(f.c0 + std::int64_t(first), 0);
+            std::int64_t hi = std::min<std::int64_t>(f.c0 + std::int64_t(first + n) - 1, g.cols - 1);
             if (lo > hi) continue;
-            // Pad to a multiple of V with columns of the window and the grid, right then left.
-            std::int64_t extra = (V - (hi - lo + 1) % V) % V;
-            const std::int64_t right = std::min({extra, g.cols - 1 - hi, window_end - hi});
+            std::int64_t extra = (lanes - (hi - lo + 1) % lanes) % lanes;
+            const std::int64_t right = std::min({extra, g.cols - 1 - hi, f.c0 + std::int64_t(f.width) - 1 - hi});
             hi += right;
             extra -= right;
             lo -= std::min({extra, lo, lo - f.c0});
-            const double dy2 = f.row_dy2[slot];
-            const auto k = std::size_t(lo - f.c0);
-            double row_scale = scale;
-            if constexpr (K == Kernel::gaussian) row_scale *= std::exp(-dy2 * g.inv_2s2);
-            add_row<K, V>(values + std::size_t(r * g.cols + lo), f.dx2.data() + k, f.aux.data() + k,
-                          std::size_t(hi - lo + 1), dy2, g.radius2, 1.0 - dy2 * g.inv_h2, g.inv_h, row_scale);
+            const typename F::Row row(g, F::dy2_of(g, p.y, p.row, j));
+            double* out = values + std::size_t(r * g.cols + lo);
+            const auto k0 = std::size_t(lo - f.c0);
+            const auto count = std::size_t(hi - lo + 1);
+            std::size_t k = 0;
+            if (kept && std::size_t(lo - f.c0) >= first && std::size_t(hi - f.c0) < first + n) {
+                // The shapes the lattice sum computed (whenever the row was not padded outside
+                // its range at the grid's edge).
+                const double* v = f.shapes.data() + f.shape_start[std::size_t(j + jmax)] + (k0 - first);
+#if defined(__GNUC__)
+                const Chunk<W> scale_v = Chunk<W>::all(scale);
+                for (; k + lanes <= count; k += lanes)
+                    (Chunk<W>::load(out + k) + scale_v * Chunk<W>::load(v + k)).store(out + k);
+#endif
+                for (; k < count; ++k) out[k] += scale * v[k];
+                continue;
+            }
+#if defined(__GNUC__)
+            const typename F::Lanes l(g, row);
+            const Chunk<W> scale_v = Chunk<W>::all(scale);
+            for (; k + lanes <= count; k += lanes) {
+                Chunk<W> v;
+                f.shape(l, k0 + k, v);
+                (Chunk<W>::load(out + k) + scale_v * v).store(out + k);
+            }
+#endif
+            for (; k < count; ++k) out[k] += scale * f.shape1(g, row, k0 + k); // a row cut by the grid
         }
     }
 
     /// Adds every kernel to bands [b, e).
-    template <Kernel K, int V>
+    template <Kernel K, int W>
     STREETSAFE_INLINE void bands(std::size_t b, std::size_t e) const {
-        Footprint<K, V> f(g);
+        Footprint<K, W> f(g);
         const auto buckets = std::int64_t(offsets.size() - 1);
         auto first_of_row = [&](std::int64_t row) { // index of the first sorted point in `row` or later
             return offsets[std::size_t(std::clamp<std::int64_t>(row - row_min, 0, buckets))];
@@ -461,7 +639,7 @@ struct Scatter {
             const auto b0 = std::int64_t(band * band_rows);
             const auto b1 = std::min(g.rows, std::int64_t((band + 1) * band_rows));
             const std::size_t last = first_of_row(b1 + g.max_row_offset());
-            for (std::size_t i = first_of_row(b0 - g.max_row_offset()); i < last; ++i) add<K, V>(f, sorted[i], b0, b1);
+            for (std::size_t i = first_of_row(b0 - g.max_row_offset()); i < last; ++i) add<K, W>(f, sorted[i], b0, b1);
         }
     }
 };
@@ -601,10 +779,14 @@ void kde_exact(const Incidents& incidents, const KdeOptions& options, const Cont
 
     // Bands of rows, each written by one task. Taller bands mean fewer points straddling two bands
     // (whose normalisation both compute); the height affects speed only, never values.
-    const std::size_t band_rows = std::clamp<std::size_t>(std::size_t(g.rows) / (8 * threads), 16, 128);
+    // One thread: bands of up to 256 rows (1.3 MB of an 800-column grid, within L2). More: about
+    // eight bands per thread, for the load balance of clustered incidents.
+    const std::size_t band_rows = threads == 1 ? std::clamp<std::size_t>(std::size_t(g.rows), 16, 256)
+                                               : std::clamp<std::size_t>(std::size_t(g.rows) / (8 * threads), 16, 128);
     const std::size_t bands = (std::size_t(g.rows) + band_rows - 1) / band_rows;
     const Scatter scatter{g,
                           options.normalisation == KdeNormalisation::discrete,
+                          g.reach[0] > direct_sum_reach,
                           output_factor(options.output, grid.cell_area_m2()),
                           grid.cell_area_m2(),
                           shape_constant(options.kernel) * g.inv_h2 * output_factor(options.output, grid.cell_area_m2()),
@@ -732,12 +914,12 @@ void KdeOptions::validate() const {
                                format_number(b.max_x) + ", " + format_number(b.max_y) + ")");
     }
     if (max_cells == 0) throw InvalidInput("KdeOptions::max_cells must be positive");
-    // Each incident's window of columns is held in memory and its rows walked: a support of more
-    // than a million cells in radius is certainly a unit mistake (degrees for metres).
-    if (support_radius(kernel, bandwidth_m) / cell_m > 1e6)
+    // Each band holds an incident's row of columns in memory (a few arrays of doubles) and walks
+    // its rows: a support of more than 100,000 cells in radius is certainly a mistake of units.
+    if (support_radius(kernel, bandwidth_m) / cell_m > 1e5)
         throw InvalidInput("KdeOptions::bandwidth_m (" + format_number(bandwidth_m) +
-                           " m) spans more than a million cells of KdeOptions::cell_m (" + format_number(cell_m) +
-                           " m)");
+                           " m) gives a support of more than 100000 cells of KdeOptions::cell_m (" +
+                           format_number(cell_m) + " m) in radius");
 }
 
 Grid kde(const Incidents& incidents, const KdeOptions& options, const Context& context) {

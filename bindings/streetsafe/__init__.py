@@ -23,7 +23,26 @@ from typing import Dict
 
 from . import _core
 from ._core import Cancelled, CrsError, Error, InvalidInput, IoError
+from ._areas import AreaLayer, AreaRates, area_rates, join_population, read_areas, write_area_rates_gpkg
+from ._evaluate import (
+    BANDWIDTH_METHODS,
+    evaluate_hotspots,
+    pai,
+    pai_curve,
+    select_bandwidth,
+    split_by_time,
+)
 from ._grid import Grid, layer_bounds, read_raster
+from ._hotspots import (
+    FeatureTable,
+    GiStarResult,
+    HotspotTable,
+    count_grid,
+    fdr_adjust,
+    gi_star,
+    hotspot_polygons,
+    write_hotspots_gpkg,
+)
 from ._incidents import (
     SKIP_REASONS,
     Incidents,
@@ -33,33 +52,69 @@ from ._incidents import (
     read_incidents,
 )
 from ._kde import KERNELS, kde
+from ._presets import (
+    SeverityWeights,
+    apply_severity_weights,
+    preset,
+    preset_categories,
+    preset_names,
+    read_severity_weights,
+    select_preset,
+)
 from ._time import TimePrecision, TimeRange, parse_time
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "AreaLayer",
+    "AreaRates",
+    "BANDWIDTH_METHODS",
     "Cancelled",
     "CrsError",
     "Error",
+    "FeatureTable",
+    "GiStarResult",
     "Grid",
+    "HotspotTable",
     "Incidents",
     "InvalidInput",
     "IoError",
     "KERNELS",
     "LoadReport",
     "SKIP_REASONS",
+    "SeverityWeights",
     "TimePrecision",
     "TimeRange",
     "__version__",
+    "apply_severity_weights",
+    "area_rates",
+    "count_grid",
     "crs_info",
+    "evaluate_hotspots",
+    "fdr_adjust",
     "from_dataframe",
+    "gi_star",
+    "hotspot_polygons",
     "incidents_from_arrays",
+    "join_population",
     "kde",
     "layer_bounds",
+    "pai",
+    "pai_curve",
     "parse_time",
+    "preset",
+    "preset_categories",
+    "preset_names",
+    "read_areas",
     "read_incidents",
     "read_raster",
+    "read_severity_weights",
+    "select_bandwidth",
+    "select_preset",
+    "split_by_time",
     "versions",
+    "write_area_rates_gpkg",
+    "write_hotspots_gpkg",
 ]
 
 

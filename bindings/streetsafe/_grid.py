@@ -177,10 +177,24 @@ class Grid:
         float32: bool = False,
         block_size: int = 256,
         deflate_level: int = 6,
-    ) -> None:
+        style: bool = False,
+        classes: int = 5,
+    ) -> Optional[str]:
         """Write a tiled, DEFLATE-compressed GeoTIFF with CRS, nodata, metadata and (by default)
-        internal overviews for fast display in QGIS. ``float32`` halves the size."""
+        internal overviews for fast display in QGIS. ``float32`` halves the size.
+
+        With ``style``, also write the QGIS ``.qml`` sidecar beside it (``hotspots.tif`` →
+        ``hotspots.qml``): ``classes`` quantile classes of the cells above 0, pale yellow to dark
+        red, blended between the breaks; returns the sidecar's path (else None)."""
         self._core.write_geotiff(os.fspath(path), overviews, float32, block_size, deflate_level)
+        if not style:
+            return None
+        values = self.values[np.isfinite(self.values) & (self.values > 0)]
+        if values.size == 0:  # nothing to classify: style all finite cells
+            values = self.values[np.isfinite(self.values)]
+        layer_style = _core.graduated_style("band 1", values, int(classes), self.units)
+        layer_style.interpolate = True
+        return _core.write_raster_qml(os.fspath(path), layer_style)
 
     def plot(self, ax: Any = None, *, cmap: str = "magma", colorbar: bool = True, **imshow_kwargs: Any) -> Any:
         """Show the grid with matplotlib (imported only now) in CRS coordinates; returns the

@@ -1,12 +1,18 @@
 #pragma once
 
 #include "streetsafe/areas.hpp"
+#include "streetsafe/bandwidth.hpp"
+#include "streetsafe/clusters.hpp"
 #include "streetsafe/context.hpp"
 #include "streetsafe/crs.hpp"
 #include "streetsafe/error.hpp"
+#include "streetsafe/evaluate.hpp"
 #include "streetsafe/grid.hpp"
+#include "streetsafe/hotspots.hpp"
 #include "streetsafe/incidents.hpp"
 #include "streetsafe/io.hpp"
 #include "streetsafe/kde.hpp"
+#include "streetsafe/presets.hpp"
+#include "streetsafe/temporal.hpp"
 #include "streetsafe/time.hpp"
 #include "streetsafe/version.hpp"

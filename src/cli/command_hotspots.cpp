@@ -19,7 +19,9 @@
 #include "streetsafe/crs.hpp"
 #include "streetsafe/error.hpp"
 #include "streetsafe/grid.hpp"
+#include "streetsafe/hotspots.hpp"
 #include "streetsafe/incidents.hpp"
+#include "streetsafe/io.hpp"
 #include "streetsafe/kde.hpp"
 #include "streetsafe/time.hpp"
 
@@ -48,7 +50,23 @@ struct HotspotsOptions {
     bool quiet = false;
     bool progress = false;
     bool float32 = false;
+    bool style = true;         ///< --style / --no-style: the .qml sidecar
+    std::string polygons;      ///< --polygons OUT.gpkg
+    double top_percent = 5;    ///< --top-percent
+    bool gi_star = false;      ///< --gi-star: polygons of the Gi* hot cells instead
+    IncidentInput selection;   ///< --preset, --weights, --default-weight
 };
+
+/// The density's quantile classes (of the cells above 0), pale yellow to dark red, blended.
+LayerStyle density_style(const Grid& grid) {
+    std::vector<double> values;
+    for (double v : grid.values)
+        if (std::isfinite(v) && v > 0) values.push_back(v);
+    if (values.empty()) values.push_back(0);
+    LayerStyle style = graduated_style("band 1", std::move(values), 5, grid.units);
+    style.interpolate = true;
+    return style;
+}
 
 /// `\r[#####     ]  50% kde` on stderr, redrawn when the percentage or the stage changes.
 class ProgressBar {
@@ -191,6 +209,8 @@ void print_summary(const HotspotsOptions& o, const Incidents& incidents, const L
 void run(const HotspotsOptions& o) {
     KdeOptions kde_opts = kde_options(o); // fail on bad options before reading anything
     const ReadOptions read_opts = read_options(o);
+    if (!o.polygons.empty() && !o.polygons.ends_with(".gpkg"))
+        throw InvalidInput("--polygons: must be a GeoPackage (.gpkg), not '" + o.polygons + "'");
 
     LoadReport report;
     const auto print_report = [&] {
@@ -211,6 +231,7 @@ void run(const HotspotsOptions& o) {
     }
     print_report();
     if (incidents.empty()) throw InvalidInput(nothing_to_map(o.input, report));
+    incidents = select_and_weight(std::move(incidents), o.selection, o.quiet);
     if (!o.extent_from.empty()) kde_opts.bounds = layer_bounds(o.extent_from, "", incidents.crs.wkt);
 
     ProgressBar bar;
@@ -230,7 +251,23 @@ void run(const HotspotsOptions& o) {
     GeoTiffOptions tiff;
     tiff.float32 = o.float32;
     write_geotiff(grid, o.output, tiff);
+    if (o.style) write_raster_qml(o.output, density_style(grid));
     if (!o.quiet) print_summary(o, incidents, report, grid);
+    if (!o.polygons.empty()) {
+        HotspotPolygonOptions options;
+        options.selection = o.gi_star ? HotspotSelection::gi_star : HotspotSelection::top_percent;
+        options.top_percent = o.top_percent;
+        HotspotSummary summary;
+        const FeatureTable table = hotspot_polygons(grid, incidents, options, &summary, context);
+        write_hotspots_gpkg(o.polygons, "hotspots", table, o.gi_star ? "incidents" : "pai");
+        if (!o.quiet)
+            std::cout << "polygons   " << thousands(static_cast<std::int64_t>(summary.polygons)) << " hot spots, "
+                      << number(summary.selected_area_km2) << " km2 with "
+                      << number(summary.incidents_study > 0
+                                    ? 100.0 * summary.incidents_selected / summary.incidents_study
+                                    : 0.0)
+                      << "% of the incidents, written to " << o.polygons << '\n';
+    }
 }
 
 } // namespace
@@ -246,11 +283,16 @@ void add_hotspots_command(CLI::App& app) {
         "  streetsafe hotspots 2023-06-metropolitan-street.csv -o june.tif --extent-from borough.geojson\n"
         "  streetsafe hotspots calls.gpkg --layer calls -o calls.tif --x easting --y northing \\\n"
         "      --source-crs EPSG:27700 --time received --time-zone Europe/London --output count\n"
+        "  streetsafe hotspots street.csv -o sv.tif --preset police.uk:serious-violence \\\n"
+        "      --weights harm.csv --polygons sv_hotspots.gpkg --top-percent 5\n"
         "\n"
         "Columns are recognised from police.uk and SLMPD headers and common names (lon/lat, x/y,\n"
         "time, category, ...); map them with --lon/--lat, --x/--y, --time, ... otherwise.\n"
         "--from/--to take the data's local time (a month, a date or a date and time); --to is\n"
         "exclusive: --from 2023-01 --to 2024-01 is the whole of 2023.\n"
+        "A QGIS style sidecar (OUT.qml) is written beside the GeoTIFF unless --no-style.\n"
+        "--polygons writes the top --top-percent of cells (or, with --gi-star, the cells hot at 95%+\n"
+        "confidence by Gi* of the counts) as ranked polygons with their PAI, styled for QGIS.\n"
         "Exit codes: 0 done, 2 invalid input, 3 file error, 4 CRS error, 1 other error.");
 
     cmd->add_option("INPUT", o->input, "Incidents: CSV (.csv.gz too), GeoPackage, GeoJSON, Shapefile, PG:...")
@@ -314,6 +356,16 @@ void add_hotspots_command(CLI::App& app) {
                   "Show a progress bar on stderr (default: when it is a terminal)");
     cmd->add_flag("-q,--quiet", o->quiet, "Print nothing on success");
     cmd->add_flag("--float32", o->float32, "Store Float32 values (half the size)");
+    cmd->add_flag("--style,!--no-style", o->style, "Write the QGIS .qml style beside the GeoTIFF (default: on)");
+    auto* polygons = cmd->add_option("--polygons", o->polygons, "Also write hotspot polygons to this GeoPackage");
+    auto* top = cmd->add_option("--top-percent", o->top_percent, "Polygons of the top share of cells, %")
+                    ->capture_default_str()
+                    ->check(number_at_least(0, false, "a percentage"))
+                    ->needs(polygons);
+    cmd->add_flag("--gi-star", o->gi_star, "Polygons of the Gi* hot cells (95%+) instead")
+        ->needs(polygons)
+        ->excludes(top);
+    add_preset_options(cmd, o->selection);
     cmd->callback([o] { run(*o); });
 }
 

@@ -7,9 +7,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "streetsafe/incidents.hpp"
 
 namespace streetsafe::cli {
 
@@ -18,6 +22,34 @@ void add_hotspots_command(CLI::App& app);
 
 /// Registers `streetsafe info`: a summary of a raster.
 void add_info_command(CLI::App& app);
+
+/// Registers `streetsafe gistar`: incidents → Getis-Ord Gi* z-score and class GeoTIFFs.
+void add_gistar_command(CLI::App& app);
+
+/// Registers `streetsafe areas`: incidents per area (wards, LSOAs) → styled GeoPackage.
+void add_areas_command(CLI::App& app);
+
+/// Registers `streetsafe evaluate`: PAI / PEI / RRI of a KDE of one period against the next.
+void add_evaluate_command(CLI::App& app);
+
+/// How a subcommand reads its incidents, and the preset and severity weights applied after
+/// (incident_input.cpp).
+struct IncidentInput {
+    std::string input, layer, working_crs, source_crs, time_zone;
+    std::vector<std::string> categories;
+    std::string preset;                  ///< --preset: a category preset's name
+    std::string weights;                 ///< --weights: a category,weight CSV
+    std::optional<double> default_weight; ///< --default-weight
+};
+/// Adds `layer_option` (e.g. "--layer"), --crs, --source-crs, --category and the preset options.
+void add_incident_input_options(CLI::App* cmd, IncidentInput& o, const std::string& layer_option);
+/// Adds --preset, --weights and --default-weight.
+void add_preset_options(CLI::App* cmd, IncidentInput& o);
+/// Reads `o.input`, then applies select_and_weight; InvalidInput when no incident is left.
+Incidents read_incident_input(const IncidentInput& o, bool quiet);
+/// Keeps the preset's categories and multiplies weights by the severity table, as `o` asks,
+/// printing a line for each on stdout unless `quiet`.
+Incidents select_and_weight(Incidents incidents, const IncidentInput& o, bool quiet);
 
 /// printf-style formatting into a std::string.
 template <class... Args> std::string format(const char* pattern, Args... args) {

@@ -54,10 +54,15 @@ int main(int argc, char** argv) {
     app.footer("Examples:\n"
                "  streetsafe hotspots data/demo_incidents.csv -o hotspots.tif\n"
                "  streetsafe info hotspots.tif\n"
+               "  streetsafe gistar data/demo_incidents.csv -o gi.tif --cell 100\n"
+               "  streetsafe areas incidents.csv --areas wards.gpkg --id-field WD22CD -o rates.gpkg\n"
                "\n"
                "Run 'streetsafe COMMAND --help' for the options of a command.");
     streetsafe::cli::add_hotspots_command(app);
     streetsafe::cli::add_info_command(app);
+    streetsafe::cli::add_gistar_command(app);
+    streetsafe::cli::add_areas_command(app);
+    streetsafe::cli::add_evaluate_command(app);
 
     if (argc <= 1) {
         std::cout << app.help();

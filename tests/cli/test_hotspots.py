@@ -134,7 +134,7 @@ ERRORS = [
     (["--bandwidth", "-250"], 2, "--bandwidth"),
     (["--cell", "0"], 2, "--cell"),
     (["--category", "Shoplifting"], 2, "category not selected"),
-    (["--cell", "0.001"], 2, "exceeds"),
+    (["--cell", "0.01"], 2, "exceeds"),
     (["--from", "last week"], 2, "--from"),
     (["--output", "sum"], 2, "--output"),
     (["--x", "easting"], 2, "--y"),

@@ -66,7 +66,7 @@ def test_empty_selection(demo_csv):
 def test_grid_too_large_fails_fast(london_points):
     x, y, _ = london_points
     with pytest.raises(ss.InvalidInput, match="exceeds"):
-        ss.kde(ss.incidents_from_arrays(x, y, "EPSG:27700"), cell=0.001)
+        ss.kde(ss.incidents_from_arrays(x, y, "EPSG:27700"), cell=0.01)
 
 
 def test_progress_callback_exception_propagates(london_points):

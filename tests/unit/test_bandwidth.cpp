@@ -488,6 +488,45 @@ TEST(PaiHoldout, ChoosesWhatABruteLoopOverTheSameCandidatesChooses) {
     EXPECT_EQ(c.bandwidth_m, best_bandwidth);
 }
 
+TEST(PaiHoldout, PrefersTheClusterScaleWhenTrainAndTestShareTheirClusters) {
+    // Two periods of the same hotspots: 40 clusters of sd 80 m with unequal rates, plus background.
+    std::mt19937_64 rng(1);
+    std::uniform_real_distribution<double> u(0, 5000);
+    std::normal_distribution<double> z(0, 80);
+    std::exponential_distribution<double> rate(1.0);
+    std::vector<double> px, py, mean;
+    for (int p = 0; p < 40; ++p) {
+        px.push_back(u(rng));
+        py.push_back(u(rng));
+        mean.push_back(15 * rate(rng));
+    }
+    Incidents periods[2];
+    for (Incidents& inc : periods) {
+        for (std::size_t p = 0; p < px.size(); ++p) {
+            const int count = std::poisson_distribution<int>(mean[p])(rng);
+            for (int k = 0; k < count; ++k) {
+                inc.x.push_back(px[p] + z(rng));
+                inc.y.push_back(py[p] + z(rng));
+            }
+        }
+        for (int k = 0; k < 300; ++k) {
+            inc.x.push_back(u(rng));
+            inc.y.push_back(u(rng));
+        }
+    }
+    PaiHoldoutOptions o;
+    o.kde.cell_m = 25;
+    o.kde.bounds = Bounds{0, 0, 5000, 5000};
+    o.count = 10; // 50 m to 1250 m
+    const BandwidthChoice c = pai_holdout_bandwidth(periods[0], periods[1], o);
+    // A quartic radius of 100-300 m (the Gaussian equivalent of 80 m is 222 m), well inside the range,
+    // and PAI falls off on both sides.
+    EXPECT_GT(c.bandwidth_m, 100) << c.detail;
+    EXPECT_LT(c.bandwidth_m, 300) << c.detail;
+    EXPECT_LT(c.scores.front(), *std::max_element(c.scores.begin(), c.scores.end()));
+    EXPECT_LT(c.scores.back(), 0.5 * *std::max_element(c.scores.begin(), c.scores.end()));
+}
+
 TEST(PaiHoldout, TiesGoToTheLargerBandwidth) {
     // One training incident at a cell centre: every candidate's hottest cell is that cell, and the
     // one test incident there gives every candidate the same PAI.
